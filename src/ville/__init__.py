@@ -1,0 +1,1 @@
+"""Ville Intelligente: one door to every public service of a commune and its metropolis."""

@@ -1,0 +1,3 @@
+from ville.cli import main
+
+main()

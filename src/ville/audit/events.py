@@ -1,0 +1,164 @@
+"""One small function per audit event type, called explicitly by the services.
+
+    from ville.audit import events as audit
+    audit.record_login(request=request, user=user)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from ville.audit.models import AuditEvent
+from ville.audit.services import audit_record
+
+SECURITY = AuditEvent.Category.SECURITY
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record_login(*, request: HttpRequest | None, user: Any, method: str = "password") -> AuditEvent:
+    return audit_record(
+        action="login",
+        category=SECURITY,
+        actor=user,
+        subject_id=user.pk,
+        ip=client_ip(request),
+        data={"method": method},
+    )
+
+
+def record_login_failed(*, request: HttpRequest | None, email: str, reason: str) -> AuditEvent:
+    return audit_record(
+        action="login_failed",
+        category=SECURITY,
+        actor_label=email[:254],
+        ip=client_ip(request),
+        data={"reason": reason},
+    )
+
+
+def record_lockout(*, request: HttpRequest | None, email: str) -> AuditEvent:
+    return audit_record(
+        action="login_locked_out",
+        category=SECURITY,
+        actor_label=email[:254],
+        ip=client_ip(request),
+    )
+
+
+def record_logout(*, request: HttpRequest | None, user: Any) -> AuditEvent:
+    return audit_record(
+        action="logout", category=SECURITY, actor=user, subject_id=user.pk, ip=client_ip(request)
+    )
+
+
+def record_signup(*, request: HttpRequest | None, user: Any) -> AuditEvent:
+    return audit_record(
+        action="signup", category=SECURITY, actor=user, subject_id=user.pk, ip=client_ip(request)
+    )
+
+
+def record_email_verified(*, request: HttpRequest | None, user: Any) -> AuditEvent:
+    return audit_record(
+        action="email_verified",
+        category=SECURITY,
+        actor=user,
+        subject_id=user.pk,
+        ip=client_ip(request),
+    )
+
+
+def record_password_changed(*, request: HttpRequest | None, user: Any, how: str) -> AuditEvent:
+    return audit_record(
+        action="password_changed",
+        category=SECURITY,
+        actor=user,
+        subject_id=user.pk,
+        ip=client_ip(request),
+        data={"how": how},
+    )
+
+
+def record_password_reset_requested(*, request: HttpRequest | None, email: str) -> AuditEvent:
+    return audit_record(
+        action="password_reset_requested",
+        category=SECURITY,
+        actor_label=email[:254],
+        ip=client_ip(request),
+    )
+
+
+def record_mfa_enrolled(*, request: HttpRequest | None, user: Any) -> AuditEvent:
+    return audit_record(
+        action="mfa_enrolled",
+        category=SECURITY,
+        actor=user,
+        subject_id=user.pk,
+        ip=client_ip(request),
+    )
+
+
+def record_mfa_failed(*, request: HttpRequest | None, user: Any) -> AuditEvent:
+    return audit_record(
+        action="mfa_failed",
+        category=SECURITY,
+        actor=user,
+        subject_id=user.pk,
+        ip=client_ip(request),
+    )
+
+
+def record_profile_updated(
+    *, request: HttpRequest | None, actor: Any, subject: Any, fields: list[str]
+) -> AuditEvent:
+    return audit_record(
+        action="profile_updated",
+        actor=actor,
+        subject_id=subject.pk,
+        target_type="user",
+        target_id=str(subject.pk),
+        ip=client_ip(request),
+        data={"fields": sorted(fields)},
+    )
+
+
+def record_household_changed(
+    *,
+    request: HttpRequest | None,
+    actor: Any,
+    subject: Any,
+    change: str,
+    member_id: Any = None,
+    fields: list[str] | None = None,
+) -> AuditEvent:
+    """`change` is one of: member_added, member_updated, member_removed."""
+    return audit_record(
+        action=f"household_{change}",
+        actor=actor,
+        subject_id=subject.pk,
+        target_type="household_member",
+        target_id=str(member_id or ""),
+        ip=client_ip(request),
+        data={"fields": sorted(fields or [])},
+    )
+
+
+def record_citizen_record_viewed(
+    *, request: HttpRequest | None, actor: Any, subject: Any, reason: str = ""
+) -> AuditEvent:
+    """An agent, helper or administrator read a citizen's record."""
+    return audit_record(
+        action="citizen_record_viewed",
+        actor=actor,
+        subject_id=subject.pk,
+        target_type="user",
+        target_id=str(subject.pk),
+        ip=client_ip(request),
+        data={"reason": reason},
+    )

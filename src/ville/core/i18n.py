@@ -1,0 +1,36 @@
+"""Compiles the gettext catalogues (.po → .mo) in pure Python.
+
+A fresh machine has no `msgfmt`; `ville demo`, `ville serve` and the test suite call
+`compile_catalogs()` so the interface is translated there too. Only stale files are
+rewritten, atomically, so parallel processes can call it safely.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import polib
+from django.conf import settings
+
+
+def catalogue_dirs() -> list[Path]:
+    return [Path(p) for p in settings.LOCALE_PATHS]
+
+
+def compile_catalogs() -> list[Path]:
+    """Compile every .po under LOCALE_PATHS whose .mo is missing or older. Returns them."""
+    written: list[Path] = []
+    for base in catalogue_dirs():
+        for po_path in sorted(base.glob("*/LC_MESSAGES/*.po")):
+            mo_path = po_path.with_suffix(".mo")
+            if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+                continue
+            catalogue = polib.pofile(str(po_path))
+            fd, tmp = tempfile.mkstemp(dir=po_path.parent, suffix=".mo.tmp")
+            os.close(fd)
+            catalogue.save_as_mofile(tmp)
+            os.replace(tmp, mo_path)
+            written.append(mo_path)
+    return written

@@ -1,0 +1,5 @@
+"""`/api/v1/territory/…` (being written)."""
+
+from ninja import Router
+
+router = Router(tags=["territory"])

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class TerritoryConfig(AppConfig):
+    """Authorities, districts, services, schools and the address table."""
+
+    name = "ville.territory"
+    label = "territory"
