@@ -6,7 +6,7 @@ PORT   ?= 8000
 CITIZENS ?= 500000
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint format bench seed-scale clean
+.PHONY: help demo test lint format bench messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ format: $(VENV)/.test-deps ## Apply ruff's fixes and formatting
 
 bench: $(VENV)/.test-deps ## Dashboard timings at scale (DATABASE_URL, CITIZENS=N)
 	$(BIN)/python bench/dashboard.py --citizens $(CITIZENS)
+
+messages: $(VENV)/.test-deps ## Extract messages into the .po catalogues (needs gettext)
+	cd src/ville && ../../$(BIN)/django-admin makemessages --settings=ville.settings -l fr -l en -l es -l ar -l pt --no-obsolete --ignore='*/tests/*'
 
 clean: ## Remove the virtualenv and the local data
 	rm -rf $(VENV) var
