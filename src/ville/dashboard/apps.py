@@ -1,3 +1,5 @@
+"""The personal space app: the card registry, its providers, the page and the API."""
+
 from django.apps import AppConfig
 
 
@@ -6,3 +8,7 @@ class DashboardConfig(AppConfig):
 
     name = "ville.dashboard"
     label = "dashboard"
+
+    def ready(self) -> None:
+        # Registers this app's card providers; other apps import their own in ready().
+        from ville.dashboard import providers  # noqa: F401
