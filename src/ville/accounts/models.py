@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import date
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ville.core.models import TimeStampedModel
+
+
+def age_on(birth_date: date | None, day: date | None = None) -> int | None:
+    """Full years lived on `day` (today in the platform's time zone by default)."""
+    if birth_date is None:
+        return None
+    day = day or timezone.localdate()
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 class UserManager(BaseUserManager["User"]):
@@ -72,7 +82,7 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["last_name", "first_name", "email"]
@@ -86,6 +96,10 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
 
     def get_short_name(self) -> str:
         return self.first_name or self.email
+
+    @property
+    def age(self) -> int | None:
+        return age_on(self.birth_date)
 
     @property
     def requires_mfa(self) -> bool:
@@ -136,6 +150,10 @@ class HouseholdMember(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
+    @property
+    def age(self) -> int | None:
+        return age_on(self.birth_date)
+
 
 class ServiceRole(TimeStampedModel):
     """What an agent may do in one service (least privilege: one row per service)."""
@@ -146,9 +164,7 @@ class ServiceRole(TimeStampedModel):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="service_roles")
-    service = models.ForeignKey(
-        "territory.Service", on_delete=models.CASCADE, related_name="roles"
-    )
+    service = models.ForeignKey("territory.Service", on_delete=models.CASCADE, related_name="roles")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.AGENT)
 
     class Meta:
