@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from ville.accounts.models import Household, HouseholdMember, User
@@ -72,6 +73,8 @@ class UserFactory(DjangoModelFactory):
     email = factory.Sequence(lambda n: f"citizen{n}@example.org")
     first_name = "Camille"
     last_name = factory.Sequence(lambda n: f"Test{n}")
+    # Confirmed address: an unconfirmed account cannot log in (pass email_verified_at=None).
+    email_verified_at = factory.LazyFunction(timezone.now)
 
     @factory.post_generation
     def password(obj: User, create: bool, extracted: str | None, **kwargs: Any) -> None:
@@ -90,3 +93,28 @@ class HouseholdMemberFactory(DjangoModelFactory):
     last_name = "Test"
     birth_date = dt.date(2018, 5, 4)
     school = factory.SubFactory(SchoolFactory)
+
+
+# --- accounts: agents (auth) --------------------------------------------------------------
+
+
+class AgentFactory(UserFactory):
+    """An agent with a role in a service (crèches by default): must pass TOTP."""
+
+    email = factory.Sequence(lambda n: f"agent{n}@example.org")
+    first_name = "Agent"
+
+    @factory.post_generation
+    def service_role(obj: User, create: bool, extracted: str | None, **kwargs: Any) -> None:
+        if not create:
+            return
+        from ville.accounts.models import ServiceRole
+        from ville.territory.models import Service
+
+        # The same commune as AuthorityFactory, so both can be used in one test.
+        authority = AuthorityFactory()
+        service, _ = Service.objects.get_or_create(
+            code=extracted or "creches",
+            defaults={"name": {"fr": "Crèches", "en": "Nurseries"}, "authority": authority},
+        )
+        ServiceRole.objects.create(user=obj, service=service)

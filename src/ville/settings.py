@@ -80,8 +80,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before whitenoise, so static files (an SVG opened on its own) carry the CSP too.
     "csp.middleware.CSPMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -180,7 +181,31 @@ AXES_USERNAME_FORM_FIELD = "email"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
+AXES_LOCKOUT_CALLABLE = "ville.accounts.views.auth.lockout_response"
+
 OTP_TOTP_ISSUER = "Ville Intelligente"
+
+# The default cache is per process (local memory): enough for one web process. With
+# several, set VILLE_CACHE_BACKEND (e.g. django.core.cache.backends.db.DatabaseCache with
+# VILLE_CACHE_LOCATION=ville_cache after `ville createcachetable`, or a Redis backend) so
+# that rate limits are shared.
+CACHES = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "VILLE_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"
+        ),
+        "LOCATION": os.environ.get("VILLE_CACHE_LOCATION", "ville"),
+    }
+}
+RATELIMIT_CACHE = os.environ.get("VILLE_RATELIMIT_CACHE", "default")
+# (attempts, window in seconds) per client address, per account for "mfa_verify".
+# A help point creating accounts for many people behind one address may need more.
+RATE_LIMITS = {
+    "signup": (10, 3600),
+    "verification_resend": (5, 3600),
+    "password_reset": (5, 3600),
+    "mfa_verify": (10, 900),
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

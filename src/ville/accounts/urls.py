@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ville.accounts.views import auth, profile
+from ville.accounts.views import agent, auth, profile
 
 app_name = "accounts"
 
@@ -28,4 +28,6 @@ urlpatterns = [
         profile.member_remove_view,
         name="member_remove",
     ),
+    path("foyer/annuler/", profile.member_undo_view, name="member_undo"),
+    path("agents/citoyens/<uuid:user_id>/", agent.agent_citizen_view, name="agent_citizen"),
 ]
