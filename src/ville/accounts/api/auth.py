@@ -15,6 +15,7 @@ from ninja.utils import check_csrf
 
 from ville.accounts.services.auth import auth_login, auth_logout
 from ville.core.errors import PermissionDenied
+from ville.core.schemas import ErrorOut
 
 router = Router(tags=["auth"])
 
@@ -25,16 +26,6 @@ class CsrfFailed(PermissionDenied):
         "The CSRF check failed: send the token from GET /api/v1/auth/csrf in the "
         "X-CSRFToken header, with the csrftoken cookie."
     )
-
-
-class ErrorDetail(Schema):
-    code: str
-    message: str
-    fields: dict[str, list[str]]
-
-
-class ErrorOut(Schema):
-    error: ErrorDetail
 
 
 class CsrfOut(Schema):

@@ -30,6 +30,7 @@ from ville.accounts.services.profile import (
     profile_update,
 )
 from ville.core.errors import ValidationFailed
+from ville.core.schemas import ErrorOut
 from ville.territory.models import Address
 from ville.territory.selectors import address_get
 
@@ -37,16 +38,6 @@ router = Router(tags=["me"], auth=django_auth)
 
 # Larger ids cannot be database keys (and would overflow SQLite): they are unknown.
 _MAX_ID = 2**63 - 1
-
-
-class ErrorDetail(Schema):
-    code: str
-    message: str
-    fields: dict[str, list[str]]
-
-
-class ErrorOut(Schema):
-    error: ErrorDetail
 
 
 class AddressOut(Schema):
