@@ -30,7 +30,7 @@ test: $(VENV)/.test-deps ## Install the test extras and run the whole suite
 lint: $(VENV)/.test-deps ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src
+	VILLE_TESTING=1 $(BIN)/mypy src
 
 format: $(VENV)/.test-deps ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix src tests bench
@@ -40,7 +40,7 @@ bench: $(VENV)/.test-deps ## Dashboard timings at scale (DATABASE_URL, CITIZENS=
 	$(BIN)/python bench/dashboard.py --citizens $(CITIZENS)
 
 messages: $(VENV)/.test-deps ## Extract messages into the .po catalogues (needs gettext)
-	cd src/ville && ../../$(BIN)/django-admin makemessages --settings=ville.settings -l fr -l en -l es -l ar -l pt --no-obsolete --ignore='*/tests/*'
+	cd src/ville && VILLE_TESTING=1 ../../$(BIN)/django-admin makemessages --settings=ville.settings -l fr -l en -l es -l ar -l pt --no-obsolete --ignore='*/tests/*'
 
 clean: ## Remove the virtualenv and the local data
 	rm -rf $(VENV) var

@@ -37,7 +37,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _english_free_default(settings) -> None:  # noqa: PT004
+def _default_language(settings) -> None:
     """Each test starts in the platform's default language."""
     from django.utils import translation
 
@@ -52,7 +52,9 @@ def postgres_admin_url() -> str:
         with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3):
             pass
     except Exception as exc:
-        missing("VILLE_REQUIRE_POSTGRES", f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}")
+        missing(
+            "VILLE_REQUIRE_POSTGRES", f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}"
+        )
     return POSTGRES_ADMIN_URL
 
 
@@ -72,7 +74,9 @@ def fresh_postgres_url(postgres_admin_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run_ville(*args: str, database_url: str, timeout: int = 600, **env: str) -> subprocess.CompletedProcess:
+def run_ville(
+    *args: str, database_url: str, timeout: int = 600, **env: str
+) -> subprocess.CompletedProcess:
     """Run the `ville` console script in a subprocess against the given database."""
     full_env = {
         **os.environ,

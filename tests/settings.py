@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("VILLE_TESTING", "1")
 
-from ville.settings import *  # noqa: E402,F403
+from ville.settings import *  # noqa: F403
 
 # Argon2 is what production uses (tests/accounts check ville.settings); hashing it
 # thousands of times would only slow the suite.

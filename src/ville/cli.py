@@ -15,6 +15,9 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ville.settings")
     if len(args) > 1 and not args[1].startswith("-"):
         args[1] = args[1].replace("-", "_")
+        if args[1] == "demo":
+            # `ville demo` is the laptop demo whatever the caller exported.
+            os.environ.setdefault("VILLE_DEMO", "1")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(args)

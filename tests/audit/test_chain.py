@@ -14,8 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def _three_events() -> list[AuditEvent]:
     return [
-        audit_record(action="login", actor_label="a@example.org", data={"n": i})
-        for i in range(3)
+        audit_record(action="login", actor_label="a@example.org", data={"n": i}) for i in range(3)
     ]
 
 

@@ -1,7 +1,7 @@
 """One small function per audit event type, called explicitly by the services.
 
-    from ville.audit import events as audit
-    audit.record_login(request=request, user=user)
+from ville.audit import events as audit
+audit.record_login(request=request, user=user)
 """
 
 from __future__ import annotations

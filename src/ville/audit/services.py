@@ -144,9 +144,13 @@ def audit_verify(*, batch_size: int = 5000) -> Iterator[ChainProblem]:
             data=row["data"],
         )
         if digest != row["hash"]:
-            yield ChainProblem(row["seq"], str(row["id"]), "content does not match its hash (edited)")
+            yield ChainProblem(
+                row["seq"], str(row["id"]), "content does not match its hash (edited)"
+            )
         prev_hash = row["hash"]
         expected_seq = row["seq"] + 1
     head = ChainHead.objects.filter(pk=1).first()
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
-        yield ChainProblem(None, None, f"head says seq={head.seq} but the last row is {expected_seq - 1} (rows deleted at the end)")
+        last = expected_seq - 1
+        reason = f"head says seq={head.seq} but the last row is {last} (rows deleted at the end)"
+        yield ChainProblem(None, None, reason)

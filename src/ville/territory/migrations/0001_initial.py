@@ -5,128 +5,241 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Authority',
+            name="Authority",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('code', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('metropolis', 'Metropolis'), ('commune', 'Commune'), ('arrondissement', 'Arrondissement')], max_length=20)),
-                ('insee_code', models.CharField(blank=True, db_index=True, max_length=5)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='territory.authority')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("code", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("metropolis", "Metropolis"),
+                            ("commune", "Commune"),
+                            ("arrondissement", "Arrondissement"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("insee_code", models.CharField(blank=True, db_index=True, max_length=5)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="territory.authority",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'authorities',
-                'ordering': ['kind', 'name'],
+                "verbose_name_plural": "authorities",
+                "ordering": ["kind", "name"],
             },
         ),
         migrations.CreateModel(
-            name='District',
+            name="District",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('code', models.SlugField(max_length=64)),
-                ('name', models.CharField(max_length=200)),
-                ('geometry', models.JSONField()),
-                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='districts', to='territory.authority')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("code", models.SlugField(max_length=64)),
+                ("name", models.CharField(max_length=200)),
+                ("geometry", models.JSONField()),
+                (
+                    "authority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="districts",
+                        to="territory.authority",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['authority__name', 'name'],
+                "ordering": ["authority__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Address',
+            name="Address",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('ban_id', models.CharField(max_length=40, unique=True)),
-                ('number', models.PositiveIntegerField()),
-                ('suffix', models.CharField(blank=True, max_length=5)),
-                ('postcode', models.CharField(max_length=5)),
-                ('lon', models.FloatField()),
-                ('lat', models.FloatField()),
-                ('label', models.CharField(max_length=300)),
-                ('search_label', models.CharField(db_index=True, max_length=300)),
-                ('district', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='addresses', to='territory.district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("ban_id", models.CharField(max_length=40, unique=True)),
+                ("number", models.PositiveIntegerField()),
+                ("suffix", models.CharField(blank=True, max_length=5)),
+                ("postcode", models.CharField(max_length=5)),
+                ("lon", models.FloatField()),
+                ("lat", models.FloatField()),
+                ("label", models.CharField(max_length=300)),
+                ("search_label", models.CharField(db_index=True, max_length=300)),
+                (
+                    "district",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="addresses",
+                        to="territory.district",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'addresses',
-                'ordering': ['street__name', 'number', 'suffix'],
+                "verbose_name_plural": "addresses",
+                "ordering": ["street__name", "number", "suffix"],
             },
         ),
         migrations.CreateModel(
-            name='School',
+            name="School",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('code', models.SlugField(max_length=80, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('level', models.CharField(choices=[('maternelle', 'Nursery school (maternelle)'), ('elementaire', 'Primary school (élémentaire)'), ('primaire', 'Nursery and primary school')], max_length=20)),
-                ('address', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='schools', to='territory.address')),
-                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='schools', to='territory.authority')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("code", models.SlugField(max_length=80, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("maternelle", "Nursery school (maternelle)"),
+                            ("elementaire", "Primary school (élémentaire)"),
+                            ("primaire", "Nursery and primary school"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "address",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="schools",
+                        to="territory.address",
+                    ),
+                ),
+                (
+                    "authority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="schools",
+                        to="territory.authority",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('code', models.SlugField(max_length=64, unique=True)),
-                ('name', models.JSONField()),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=30)),
-                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='services', to='territory.authority')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("code", models.SlugField(max_length=64, unique=True)),
+                ("name", models.JSONField()),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=30)),
+                (
+                    "authority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="services",
+                        to="territory.authority",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Street',
+            name="Street",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200)),
-                ('search_name', models.CharField(db_index=True, max_length=200)),
-                ('postcode', models.CharField(max_length=5)),
-                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='streets', to='territory.authority')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200)),
+                ("search_name", models.CharField(db_index=True, max_length=200)),
+                ("postcode", models.CharField(max_length=5)),
+                (
+                    "authority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="streets",
+                        to="territory.authority",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='address',
-            name='street',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='addresses', to='territory.street'),
+            model_name="address",
+            name="street",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="addresses",
+                to="territory.street",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='district',
-            constraint=models.UniqueConstraint(fields=('authority', 'code'), name='district_unique_code'),
+            model_name="district",
+            constraint=models.UniqueConstraint(
+                fields=("authority", "code"), name="district_unique_code"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='street',
-            constraint=models.UniqueConstraint(fields=('authority', 'name'), name='street_unique_name'),
+            model_name="street",
+            constraint=models.UniqueConstraint(
+                fields=("authority", "name"), name="street_unique_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='address',
-            constraint=models.UniqueConstraint(fields=('street', 'number', 'suffix'), name='address_unique_number'),
+            model_name="address",
+            constraint=models.UniqueConstraint(
+                fields=("street", "number", "suffix"), name="address_unique_number"
+            ),
         ),
     ]
