@@ -2,19 +2,48 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
+from ninja.types import DictStrAny
 
-from ville.core.errors import DomainError, error_body
+from ville.core.errors import DomainError, ValidationFailed, error_body
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+class JsonParser(Parser):
+    """JSON bodies, refusing NUL characters: PostgreSQL cannot store them in text, and no
+    honest client sends them. Refusing here keeps every endpoint from a 500."""
+
+    def parse_body(self, request: HttpRequest) -> DictStrAny:
+        data = super().parse_body(request)
+        if _contains_nul(data):
+            raise ValidationFailed(
+                _("Text cannot contain NUL (0x00) characters."), code="nul_character"
+            )
+        return data
+
 
 api = NinjaAPI(
     title="Ville Intelligente API",
     version="1",
     urls_namespace="api",
     docs_url="/docs",
+    parser=JsonParser(),
 )
 
 
