@@ -260,10 +260,15 @@ TIME_ZONE = "Europe/Paris"
 
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "static"))
 # Serving from the apps' folders lets `make demo` and the tests run without collectstatic;
-# production runs `ville collectstatic` and whitenoise serves STATIC_ROOT.
+# production sets VILLE_STATIC_FINDERS=0, runs `ville collectstatic` and whitenoise serves
+# STATIC_ROOT.
 WHITENOISE_USE_FINDERS = env_bool("VILLE_STATIC_FINDERS", default=True)
+STATIC_ROOT: Path | None = (
+    None
+    if WHITENOISE_USE_FINDERS and "STATIC_ROOT" not in os.environ
+    else Path(os.environ.get("STATIC_ROOT", DATA_DIR / "static"))
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -9,7 +9,7 @@ from django.middleware.csrf import get_token
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.debug import sensitive_variables
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.decorators import decorate_view
 from ninja.utils import check_csrf
 
@@ -85,4 +85,4 @@ def login(request: HttpRequest, payload: LoginIn) -> dict[str, Any]:
 def logout(request: HttpRequest) -> tuple[int, None]:
     _require_csrf(request)
     auth_logout(request=request)
-    return 204, None
+    return Status(204, None)

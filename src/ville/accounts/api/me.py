@@ -13,7 +13,7 @@ from uuid import UUID
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import django_auth
 
 from ville.accounts.forms.profile import HouseholdMemberForm, ProfileForm
@@ -199,7 +199,7 @@ def member_add(request: HttpRequest, payload: MemberIn) -> tuple[int, dict[str, 
     sent = payload.model_dump()
     data = _checked(HouseholdMemberForm(_as_form_data(sent)), sent)
     member = household_member_add(request=request, actor=_actor(request), user=user, **data)
-    return 201, _member_out(member)
+    return Status(201, _member_out(member))
 
 
 @router.patch(
