@@ -82,7 +82,7 @@ def login(request: HttpRequest, payload: LoginIn) -> dict[str, Any]:
     url_name="auth_logout",
     summary="Log out (ends the session)",
 )
-def logout(request: HttpRequest) -> tuple[int, None]:
+def logout(request: HttpRequest) -> Status[None]:
     _require_csrf(request)
     auth_logout(request=request)
     return Status(204, None)

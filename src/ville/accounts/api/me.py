@@ -194,7 +194,7 @@ def me_update(request: HttpRequest, payload: MePatch) -> dict[str, Any]:
     response={201: MemberOut, 422: ErrorOut},
     summary="Declare a partner or a child",
 )
-def member_add(request: HttpRequest, payload: MemberIn) -> tuple[int, dict[str, Any]]:
+def member_add(request: HttpRequest, payload: MemberIn) -> Status[dict[str, Any]]:
     user = _me(request)
     sent = payload.model_dump()
     data = _checked(HouseholdMemberForm(_as_form_data(sent)), sent)
