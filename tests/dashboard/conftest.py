@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.test import Client
+from django.utils import timezone, translation
 
 from tests.factories import HouseholdMemberFactory, SchoolFactory, UserFactory
 from ville.accounts.models import Household, HouseholdMember
@@ -17,6 +18,19 @@ from ville.dashboard import registry
 
 # Dates are frozen so that ages ("8 years", "4 months") are exact.
 TODAY = dt.datetime(2026, 3, 15, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Wording is asserted in English (the msgids); French has its own test."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client() -> Client:
+    # The API has no language prefix: it follows Accept-Language.
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
 
 
 @pytest.fixture

@@ -23,12 +23,12 @@ pytestmark = pytest.mark.django_db
 MAX_QUERIES = 8
 
 
-def _url(lang: str = "fr") -> str:
+def _url(lang: str = "en") -> str:
     with translation.override(lang):
         return reverse("dashboard:home")
 
 
-def _get(client: Client, user: Any, lang: str = "fr") -> Any:
+def _get(client: Client, user: Any, lang: str = "en") -> Any:
     client.force_login(user)
     return client.get(_url(lang))
 

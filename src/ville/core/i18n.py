@@ -31,6 +31,7 @@ def compile_catalogs() -> list[Path]:
             fd, tmp = tempfile.mkstemp(dir=po_path.parent, suffix=".mo.tmp")
             os.close(fd)
             catalogue.save_as_mofile(tmp)
+            os.chmod(tmp, 0o644)  # mkstemp makes it 0600; the server may run as another user
             os.replace(tmp, mo_path)
             written.append(mo_path)
     return written
