@@ -68,6 +68,21 @@ def test_login_switches_to_the_preferred_language(citizen: Any) -> None:
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "ar"
 
 
+def test_language_chosen_on_this_visit_wins_over_the_profile(citizen: Any) -> None:
+    citizen.preferred_language = "fr"
+    citizen.save()
+    client = Client()
+    response = client.post("/ar/connexion/", {"email": citizen.email, "password": DEFAULT_PASSWORD})
+    assert response["Location"] == "/ar/espace/"
+
+    switched = Client()
+    switched.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    citizen.preferred_language = "pt"
+    citizen.save()
+    response = switched.post(LOGIN, {"email": citizen.email, "password": DEFAULT_PASSWORD})
+    assert response["Location"] == "/fr/espace/"
+
+
 @pytest.mark.parametrize(
     "evil",
     [

@@ -71,9 +71,14 @@ def _with_next(url: str, next_url: str | None) -> str:
 
 
 def _redirect_after_login(request: HttpRequest, user: User, next_url: str | None) -> HttpResponse:
-    """Go on in the person's own language: the target under their language prefix, and
-    the language cookie for unprefixed URLs."""
-    language = services.user_language(user)
+    """Go on in the person's language: the one chosen on this visit (a language other
+    than the default in the URL, or the switcher's cookie) wins; otherwise the profile's.
+    The target goes under that prefix and the cookie covers unprefixed URLs."""
+    current = translation.get_language() or settings.LANGUAGE_CODE
+    chosen_now = (
+        current != settings.LANGUAGE_CODE or settings.LANGUAGE_COOKIE_NAME in request.COOKIES
+    )
+    language = current if chosen_now else services.user_language(user)
     target = translate_url(next_url or reverse("dashboard:home"), language)
     translation.activate(language)
     response = redirect(target)
