@@ -23,6 +23,7 @@ PUBLIC_PAGES = [
     pytest.param("accounts:signup", id="signup"),
     pytest.param("accounts:password_reset", id="password-reset"),
     pytest.param("territory:address_search", id="address-search"),
+    pytest.param("core:terms", id="terms"),
 ]
 PRIVATE_PAGES = [
     pytest.param("dashboard:home", id="dashboard"),

@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from django.test import Client
 
 from ville.core import views
 
@@ -156,3 +157,11 @@ def test_home_is_neutral_and_has_no_external_asset(client) -> None:
     assert "https://" not in content
     assert 'href="/static/ville/css/ville.css"' in content
     assert 'src="/static/ville/js/ville.js"' in content
+
+
+@pytest.mark.django_db
+def test_terms_page_is_public_and_linked_from_sign_up(client: Client) -> None:
+    terms = client.get("/fr/conditions-utilisation/")
+    assert terms.status_code == 200
+    assert "CNIL" in terms.content.decode()
+    assert 'href="/fr/conditions-utilisation/"' in client.get("/fr/inscription/").content.decode()

@@ -6,4 +6,5 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("conditions-utilisation/", views.terms, name="terms"),
 ]

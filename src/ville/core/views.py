@@ -28,6 +28,10 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def terms(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/terms.html", {"title": _("Terms of use and personal data")})
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
