@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polib
 from django.conf import settings
+from django.http import HttpResponse
 
 
 def catalogue_dirs() -> list[Path]:
@@ -35,3 +36,17 @@ def compile_catalogs() -> list[Path]:
             os.replace(tmp, mo_path)
             written.append(mo_path)
     return written
+
+
+def set_language_cookie(response: HttpResponse, language: str) -> None:
+    """The cookie Django's `set_language` view sets: unprefixed URLs follow it."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]
+    )

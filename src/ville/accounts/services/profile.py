@@ -243,6 +243,42 @@ def _one_partner_failed(household_id: Any) -> ValidationFailed:
     return ValidationFailed(fields={"relation": [_one_partner_message(partner)]})
 
 
+def _declared(name: str, value: Any) -> bool:
+    return name != "id" and value not in (None, "")
+
+
+def _member_create(
+    *,
+    request: HttpRequest | None,
+    actor: Any,
+    user: User,
+    household: Household,
+    relation: str,
+    values: dict[str, Any],
+) -> HouseholdMember:
+    """Insert a checked member and audit it; the one-partner constraint becomes a message."""
+    try:
+        with transaction.atomic():
+            member = HouseholdMember.objects.create(
+                household=household, relation=relation, **values
+            )
+            audit.record_household_changed(
+                request=request,
+                actor=actor,
+                subject=user,
+                change="member_added",
+                member_id=member.pk,
+                fields=[
+                    name
+                    for name, value in values.items()
+                    if name != "id" and value not in (None, "")
+                ],
+            )
+    except IntegrityError as exc:
+        raise _one_partner_failed(household.pk) from exc
+    return member
+
+
 def household_member_add(
     *,
     request: HttpRequest | None,
@@ -270,22 +306,14 @@ def household_member_add(
         raise ValidationFailed(
             _("A household can declare at most %(max)d people.") % {"max": HOUSEHOLD_MAX_MEMBERS}
         )
-    try:
-        with transaction.atomic():
-            member = HouseholdMember.objects.create(
-                household=household, relation=relation, **values
-            )
-            audit.record_household_changed(
-                request=request,
-                actor=actor,
-                subject=user,
-                change="member_added",
-                member_id=member.pk,
-                fields=[name for name, value in values.items() if value not in (None, "")],
-            )
-    except IntegrityError as exc:
-        raise _one_partner_failed(household.pk) from exc
-    return member
+    return _member_create(
+        request=request,
+        actor=actor,
+        user=user,
+        household=household,
+        relation=relation,
+        values=values,
+    )
 
 
 def _require_member_of(user: User, member: HouseholdMember) -> None:
@@ -398,19 +426,11 @@ def household_member_restore(
     household = household_ensure(user=user)
     if HouseholdMember.objects.filter(pk=member_id).exists():
         raise NotFound()
-    try:
-        with transaction.atomic():
-            member = HouseholdMember.objects.create(
-                id=member_id, household=household, relation=relation, **values
-            )
-            audit.record_household_changed(
-                request=request,
-                actor=actor,
-                subject=user,
-                change="member_added",
-                member_id=member.pk,
-                fields=[name for name, value in values.items() if value not in (None, "")],
-            )
-    except IntegrityError as exc:
-        raise _one_partner_failed(household.pk) from exc
-    return member
+    return _member_create(
+        request=request,
+        actor=actor,
+        user=user,
+        household=household,
+        relation=relation,
+        values={**values, "id": member_id},
+    )

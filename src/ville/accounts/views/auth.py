@@ -34,6 +34,7 @@ from ville.accounts.forms.auth import (
 from ville.accounts.models import User
 from ville.accounts.services import auth as services
 from ville.core.errors import AuthenticationFailed, RateLimited, ValidationFailed, error_body
+from ville.core.i18n import set_language_cookie
 
 # Remembered between the sign-up (or a refused login) and the "check your mailbox" page,
 # so the resend form comes pre-filled.
@@ -82,16 +83,7 @@ def _redirect_after_login(request: HttpRequest, user: User, next_url: str | None
     target = translate_url(next_url or reverse("dashboard:home"), language)
     translation.activate(language)
     response = redirect(target)
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        language,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        path=settings.LANGUAGE_COOKIE_PATH,
-        domain=settings.LANGUAGE_COOKIE_DOMAIN,
-        secure=settings.LANGUAGE_COOKIE_SECURE,
-        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]
-    )
+    set_language_cookie(response, language)
     return response
 
 

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -33,6 +32,7 @@ from ville.accounts.services.profile import (
     profile_update,
 )
 from ville.core.errors import ValidationFailed
+from ville.core.i18n import set_language_cookie
 from ville.territory.forms import AddressPicker
 
 # The last removed member is kept this long in the session so that "Undo" can bring it back.
@@ -74,20 +74,6 @@ def _me(request: HttpRequest) -> User:
 
 
 # --- profile ------------------------------------------------------------------------------
-
-
-def _set_language_cookie(response: HttpResponse, language: str) -> None:
-    # Same cookie as Django's set_language view: the prefix-less URLs follow it.
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        language,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        path=settings.LANGUAGE_COOKIE_PATH,
-        domain=settings.LANGUAGE_COOKIE_DOMAIN,
-        secure=settings.LANGUAGE_COOKIE_SECURE,
-        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]
-    )
 
 
 @login_required
@@ -135,7 +121,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Your profile has been saved."))
                 response = redirect(reverse("accounts:profile"))
                 if language != previous_language:
-                    _set_language_cookie(response, language)
+                    set_language_cookie(response, language)
                 return response
 
     return render(
