@@ -1,4 +1,4 @@
-"""Permission matrix of the profile, household, agent and `/api/v1/me` views and endpoints.
+"""Permission matrix of the profile, household, dashboard, agent and `/api/v1/me` views.
 
 Every case runs as anonymous, citizen A, citizen B, a helper, an agent and an admin. A
 case names the request and, per role, the expected outcome; after every request we check
@@ -133,6 +133,15 @@ CASES = [
         everyone(NOT_FOUND, agent=READS_A, admin=READS_A),
         body={"reason": "Dossier crèche 2026-0042"},
         audited="citizen_record_viewed",
+    ),
+    # The personal space shows each person their own household only.
+    Case("dashboard GET", "GET", fixed("/fr/espace/"), everyone(OK, citizen_a=READS_A)),
+    Case(
+        "api dashboard GET",
+        "GET",
+        fixed("/api/v1/me/dashboard"),
+        everyone(OK, citizen_a=READS_A),
+        api=True,
     ),
     # The API.
     Case("api me GET", "GET", fixed("/api/v1/me"), everyone(OK, citizen_a=READS_A), api=True),
