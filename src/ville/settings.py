@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "ville.territory",
     "ville.accounts",
     "ville.dashboard",
+    "ville.vault",
+    "ville.procedures",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
