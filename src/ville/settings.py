@@ -29,6 +29,10 @@ def env_list(name: str, default: str) -> list[str]:
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("VILLE_DATA_DIR", Path.cwd() / "var")).resolve()
+# Declarative content (procedure definitions under `procedures/`), at the repository root.
+VILLE_CATALOGUE_DIR = Path(
+    os.environ.get("VILLE_CATALOGUE_DIR", PACKAGE_DIR.parent.parent / "catalogue")
+).resolve()
 
 DEMO = env_bool("VILLE_DEMO")
 TESTING = env_bool("VILLE_TESTING")
@@ -150,6 +154,13 @@ TASKS = {
         ),
     }
 }
+# Outbound webhooks (ville.procedures.webhooks): tries before giving up, seconds per POST,
+# and the HTTP client (the stub, ville.procedures.webhooks.StubWebhookClient, sends nothing).
+VILLE_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("VILLE_WEBHOOK_MAX_ATTEMPTS", "12"))
+VILLE_WEBHOOK_TIMEOUT = float(os.environ.get("VILLE_WEBHOOK_TIMEOUT", "5"))
+VILLE_WEBHOOK_CLIENT = os.environ.get(
+    "VILLE_WEBHOOK_CLIENT", "ville.procedures.webhooks.UrllibWebhookClient"
+)
 
 # --- Accounts and security ------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

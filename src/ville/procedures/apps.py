@@ -6,3 +6,13 @@ class ProceduresConfig(AppConfig):
 
     name = "ville.procedures"
     label = "procedures"
+
+    def ready(self) -> None:
+        from ville.core.scheduler import register_job
+
+        # Periodic jobs run by `ville scheduler` (dotted paths: imported when they run).
+        register_job(
+            "procedures.deliver_webhooks",
+            every_seconds=30,
+            func="ville.procedures.webhooks.outbox_deliver_due",
+        )
