@@ -133,7 +133,7 @@ def test_worker_runs_queued_tasks(tmp_path: Path) -> None:
     assert marker.read_text() == "done"
 
 
-def test_demo_migrates_loads_and_stops_with_its_worker(tmp_path: Path) -> None:
+def test_demo_migrates_loads_and_stops_with_its_worker_and_scheduler(tmp_path: Path) -> None:
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "ville", "demo", "--port", str(port)],
@@ -145,14 +145,14 @@ def test_demo_migrates_loads_and_stops_with_its_worker(tmp_path: Path) -> None:
     )
     try:
         _wait_for_healthz(port, process, timeout=120)
-        workers = _children(process.pid)
-        assert len(workers) == 1, "one worker process beside the web server"
+        children = _children(process.pid)
+        assert len(children) == 2, "a worker and a scheduler beside the web server"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/fr/connexion/", timeout=5) as r:
             assert r.status == 200
     finally:
         out = _stop(process)
     assert process.returncode == 128 + signal.SIGTERM or process.returncode == 0, out
-    assert not _alive(workers[0]), "the worker must stop with the demo"
+    assert not any(_alive(child) for child in children), "they must stop with the demo"
     assert f"http://127.0.0.1:{port}/" in out
     assert "camille.martin@example.org" in out and "demo-ville-2026" in out
     assert "TOTP secret" in out and "otpauth://totp/" in out

@@ -1,6 +1,7 @@
-"""`ville demo` (what `make demo` runs): migrate, load the demo once, run worker and web.
+"""`ville demo` (what `make demo` runs): migrate, load the demo once, run worker,
+scheduler and web.
 
-Ctrl-C or SIGTERM stops the web server and the worker together.
+Ctrl-C or SIGTERM stops the web server, the worker and the scheduler together.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ class Command(BaseCommand):
             "--port", type=int, default=default_port(), help="Port (default: $PORT or 8000)."
         )
         parser.add_argument(
-            "--no-worker", action="store_true", help="Do not start the background worker."
+            "--no-worker",
+            action="store_true",
+            help="Do not start the background worker and scheduler.",
         )
 
     def handle(self, *args: Any, host: str, port: int, no_worker: bool, **options: Any) -> None:
@@ -65,7 +68,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Ready in {time.monotonic() - started:.1f} s.")
 
-        worker = None if no_worker else self._start_worker()
+        background = [] if no_worker else [self._start("worker"), self._start("scheduler")]
         url_host = f"[{host}]" if ":" in host else host
         self.stdout.write(demo_banner(summary, url=f"http://{url_host}:{port}/"))
         self.stdout.flush()
@@ -78,23 +81,24 @@ class Command(BaseCommand):
             pass
         finally:
             signal.signal(signal.SIGTERM, previous)
-            if worker is not None:
-                self._stop_worker(worker)
+            for process in background:
+                self._stop(process)
+            if background:
+                self.stdout.write("Worker and scheduler stopped.")
 
-    def _start_worker(self) -> subprocess.Popen[bytes]:
-        self.stdout.write("Starting the background worker…")
-        return subprocess.Popen(
-            [sys.executable, "-m", "ville", "worker"],
+    def _start(self, command: str) -> subprocess.Popen[bytes]:
+        self.stdout.write(f"Starting `ville {command}`…")
+        return subprocess.Popen(  # noqa: S603 (command is one of our literals)
+            [sys.executable, "-m", "ville", command],
             env=os.environ.copy(),
             preexec_fn=_die_with_parent,
         )
 
-    def _stop_worker(self, worker: subprocess.Popen[bytes]) -> None:
-        if worker.poll() is None:
-            worker.terminate()
+    def _stop(self, process: subprocess.Popen[bytes]) -> None:
+        if process.poll() is None:
+            process.terminate()
             try:
-                worker.wait(timeout=10)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
-        self.stdout.write("Worker stopped.")
+                process.kill()
+                process.wait()
