@@ -219,3 +219,18 @@ def test_missing_rue_du_perou_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr("ville.core.demo.services.territory_ensure", lambda: None)
     with pytest.raises(CommandError, match="Rue du Pérou"):
         call_command("load_demo", stdout=io.StringIO())
+
+
+def test_reference_data_includes_every_procedure_definition() -> None:
+    from ville.core.demo.services import territory_ensure
+    from ville.procedures.models import Procedure
+    from ville.territory.models import Address
+
+    territory_ensure()
+    territory_ensure()  # idempotent
+
+    assert Address.objects.filter(street__name="Rue du Pérou").exists()
+    slugs = set(Procedure.objects.values_list("slug", flat=True))
+    assert {"canteen-registration", "creche-application", "residential-parking-permit"} <= slugs
+    assert all(p.current_version is not None for p in Procedure.objects.all())
+    assert all(p.versions.count() == 1 for p in Procedure.objects.all())

@@ -162,3 +162,144 @@ def record_citizen_record_viewed(
         ip=client_ip(request),
         data={"reason": reason},
     )
+
+
+# --- procedures: applications -------------------------------------------------------------
+
+
+def _application_data(application: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        "procedure": application.procedure.slug,
+        "tracking_code": application.tracking_code or "",
+        **extra,
+    }
+
+
+def record_application_started_for(
+    *, request: HttpRequest | None, actor: Any, application: Any
+) -> AuditEvent:
+    """An agent started an application on a citizen's behalf (counter or phone)."""
+    return audit_record(
+        action="application_started_for",
+        actor=actor,
+        subject_id=application.citizen_id,
+        target_type="application",
+        target_id=str(application.pk),
+        ip=client_ip(request),
+        data=_application_data(application, channel=application.channel),
+    )
+
+
+def record_application_submitted(
+    *, request: HttpRequest | None, actor: Any, application: Any
+) -> AuditEvent:
+    return audit_record(
+        action="application_submitted",
+        actor=actor,
+        subject_id=application.citizen_id,
+        target_type="application",
+        target_id=str(application.pk),
+        ip=client_ip(request),
+        data=_application_data(application, state=application.state, channel=application.channel),
+    )
+
+
+def record_application_transition(
+    *,
+    request: HttpRequest | None,
+    actor: Any,
+    application: Any,
+    transition: str,
+    from_state: str,
+    to_state: str,
+) -> AuditEvent:
+    return audit_record(
+        action="application_transition",
+        actor=actor,
+        subject_id=application.citizen_id,
+        target_type="application",
+        target_id=str(application.pk),
+        ip=client_ip(request),
+        data=_application_data(
+            application, transition=transition, from_state=from_state, to_state=to_state
+        ),
+    )
+
+
+def record_application_auto_decided(
+    *, application: Any, from_state: str, to_state: str
+) -> AuditEvent:
+    """The deadline passed with no decision: silence decided ("silence vaut accord")."""
+    return audit_record(
+        action="application_auto_decided",
+        actor_label="system",
+        subject_id=application.citizen_id,
+        target_type="application",
+        target_id=str(application.pk),
+        data=_application_data(application, from_state=from_state, to_state=to_state),
+    )
+
+
+def record_application_viewed(
+    *, request: HttpRequest | None, actor: Any, application: Any
+) -> AuditEvent:
+    """An agent opened a citizen's application."""
+    return audit_record(
+        action="application_viewed",
+        actor=actor,
+        subject_id=application.citizen_id,
+        target_type="application",
+        target_id=str(application.pk),
+        ip=client_ip(request),
+        data=_application_data(application),
+    )
+
+
+def record_application_assigned(
+    *, request: HttpRequest | None, actor: Any, application: Any, assignee: Any
+) -> AuditEvent:
+    return audit_record(
+        action="application_assigned",
+        actor=actor,
+        subject_id=application.citizen_id,
+        target_type="application",
+        target_id=str(application.pk),
+        ip=client_ip(request),
+        data=_application_data(
+            application, assignee=str(assignee.pk) if assignee is not None else None
+        ),
+    )
+
+
+def record_attachment_downloaded(
+    *, request: HttpRequest | None, actor: Any, attachment: Any
+) -> AuditEvent:
+    """An agent opened a document a citizen gave."""
+    return audit_record(
+        action="attachment_downloaded",
+        actor=actor,
+        subject_id=attachment.application.citizen_id,
+        target_type="attachment",
+        target_id=str(attachment.pk),
+        ip=client_ip(request),
+        data={"application": str(attachment.application_id), "sha256": attachment.sha256},
+    )
+
+
+def record_attachment_verified(
+    *, request: HttpRequest | None, actor: Any, attachment: Any
+) -> AuditEvent:
+    """An agent checked a document: the platform will not ask for it again."""
+    return audit_record(
+        action="attachment_verified",
+        actor=actor,
+        subject_id=attachment.application.citizen_id,
+        target_type="attachment",
+        target_id=str(attachment.pk),
+        ip=client_ip(request),
+        data={
+            "application": str(attachment.application_id),
+            "field": attachment.field_name,
+            "sha256": attachment.sha256,
+        },
+    )

@@ -16,3 +16,9 @@ class ProceduresConfig(AppConfig):
             every_seconds=30,
             func="ville.procedures.webhooks.outbox_deliver_due",
         )
+        # "Silence vaut accord / refus": decisions due when a deadline passes.
+        register_job(
+            "procedures.apply_deadlines",
+            every_seconds=300,
+            func="ville.procedures.services.applications_apply_silence",
+        )

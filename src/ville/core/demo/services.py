@@ -81,10 +81,13 @@ def demo_delete() -> int:
 
 
 def territory_ensure() -> None:
-    """Load the territory (idempotent) through its own service."""
+    """Load the territory and the procedure definitions (both idempotent) through their
+    own services: procedures need the territory's services."""
+    from ville.procedures.definitions import procedures_load
     from ville.territory.services import territory_load
 
     territory_load()
+    procedures_load()
 
 
 def demo_load(
