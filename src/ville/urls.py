@@ -18,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("", include("ville.core.urls")),
     path("", include("ville.accounts.urls")),
     path("", include("ville.territory.urls")),
+    path("", include("ville.procedures.urls")),
     path("espace/", include("ville.dashboard.urls")),
     path("gestion/", admin_site.urls),
     prefix_default_language=True,

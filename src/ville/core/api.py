@@ -83,12 +83,15 @@ def _register_routers() -> None:
     # Imported here so that each domain owns its router and this module stays the root.
     from ville.accounts.api import auth_router, me_router
     from ville.dashboard.api import router as dashboard_router
+    from ville.procedures.api import applications_router, procedures_router
     from ville.territory.api import router as territory_router
 
     api.add_router("/auth", auth_router)
     api.add_router("/me", me_router)
     api.add_router("/me/dashboard", dashboard_router)
     api.add_router("/territory", territory_router)
+    api.add_router("/procedures", procedures_router)
+    api.add_router("/applications", applications_router)
 
 
 _register_routers()

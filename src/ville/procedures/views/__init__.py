@@ -1,0 +1,2 @@
+"""Pages of the procedures domain: `citizen` (catalogue, forms, tracking) and `agent`
+(the back office)."""

@@ -1,0 +1,5 @@
+"""Agents' back office pages (being written)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
