@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from tests.factories import (
     HouseholdFactory,
@@ -856,7 +857,8 @@ def test_a_stale_version_is_a_conflict_and_changes_nothing(world: SimpleNamespac
         )
     assert caught.value.status == 409
     assert caught.value.code == "conflict"
-    assert "nothing you typed is lost" in caught.value.as_dict()["error"]["message"]
+    with translation.override("en"):
+        assert "nothing you typed is lost" in caught.value.as_dict()["error"]["message"]
     assert Application.objects.get(pk=application.pk).state == "in_review"
 
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -16,8 +16,16 @@ from ville.accounts.models import ServiceRole
 from ville.audit import events as audit
 from ville.core.errors import NotFound
 from ville.core.ratelimit import client_key, ratelimit_hit
-from ville.procedures.models import DRAFT, Application, ApplicationEvent, Attachment, Message
+from ville.procedures.models import (
+    DRAFT,
+    Application,
+    ApplicationEvent,
+    Attachment,
+    Message,
+    Procedure,
+)
 from ville.procedures.tracking import tracking_code_normalise
+from ville.vault.models import KnownAttribute
 
 CITIZEN = ApplicationEvent.Role.CITIZEN.value
 AGENT = ApplicationEvent.Role.AGENT.value
@@ -228,3 +236,96 @@ def messages_for(*, actor: Any, application: Application) -> QuerySet[Message]:
     if application_role_of(actor=actor, application=application) is None:
         raise NotFound()
     return application.messages.select_related("author").prefetch_related("attachments")
+
+
+# --- the agents' back office ---------------------------------------------------------------
+
+
+def agent_procedures(*, actor: Any) -> QuerySet[Procedure]:
+    """The procedures of the services where `actor` holds a role (the queue's filter and
+    what the counter may file)."""
+    if not _authenticated(actor):
+        return Procedure.objects.none()
+    return (
+        Procedure.objects.filter(service_id__in=agent_service_ids(actor=actor))
+        .select_related("current_version", "service")
+        .order_by("slug")
+    )
+
+
+def agent_queue_counts(*, actor: Any) -> dict[str, int]:
+    """How many submitted applications of the actor's services are in each state."""
+    if not _authenticated(actor):
+        return {}
+    rows = (
+        Application.objects.filter(service_id__in=agent_service_ids(actor=actor))
+        .exclude(state=DRAFT)
+        .values("state")
+        .annotate(total=Count("id"))
+        .order_by()
+    )
+    return {row["state"]: row["total"] for row in rows}
+
+
+def agent_roles_on(*, actor: Any, application: Application) -> list[str]:
+    """The workflow roles `actor` holds on `application` as an agent: `agent`, plus
+    `supervisor` for a supervisor of its service; empty for anyone else."""
+    if not _authenticated(actor):
+        return []
+    held = set(
+        ServiceRole.objects.filter(user_id=actor.pk, service_id=application.service_id).values_list(
+            "role", flat=True
+        )
+    )
+    if not held:
+        return []
+    return ["agent", "supervisor"] if ServiceRole.Role.SUPERVISOR in held else ["agent"]
+
+
+def service_agents_for(*, actor: Any, application: Application) -> list[Any]:
+    """The active agents of the application's service (whom it can be assigned to), for an
+    agent of that service."""
+    if not is_agent_of(actor=actor, service_id=application.service_id):
+        raise NotFound()
+    roles = (
+        ServiceRole.objects.filter(service_id=application.service_id, user__is_active=True)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__email")
+    )
+    return list({role.user_id: role.user for role in roles}.values())
+
+
+def verified_facts_for(*, actor: Any, application: Application) -> QuerySet[KnownAttribute]:
+    """What the city already verified about the applicant (vault attributes with a
+    verification date), for an agent of the application's service: not to be asked again."""
+    if application_role_of(actor=actor, application=application) != AGENT:
+        raise NotFound()
+    return KnownAttribute.objects.filter(
+        citizen_id=application.citizen_id, verified_at__isnull=False
+    ).order_by("key")
+
+
+COUNTER_SEARCH_LIMIT = 10
+
+
+def citizens_find_for_agent(*, actor: Any, query: str) -> list[Any]:
+    """Citizens an agent looks for at the counter: the exact e-mail address, or every word
+    of the query in the first or last name (at least 2 letters each). Only names and
+    addresses are listed; opening a record goes through `citizen_get_for_agent` (audited)."""
+    from ville.accounts.models import User
+
+    if not _authenticated(actor) or not agent_service_ids(actor=actor).exists():
+        raise NotFound()
+    query = (query or "").strip()[:200]
+    citizens = User.objects.filter(is_active=True, is_staff=False, service_roles__isnull=True)
+    if "@" in query:
+        citizens = citizens.filter(email__iexact=query)
+    else:
+        words = [word for word in query.split()[:4] if len(word) >= 2]
+        if not words:
+            return []
+        for word in words:
+            citizens = citizens.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    return list(
+        citizens.order_by("last_name", "first_name", "email").distinct()[:COUNTER_SEARCH_LIMIT]
+    )
