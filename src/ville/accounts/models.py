@@ -12,6 +12,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from ville.core.models import TimeStampedModel
@@ -104,12 +105,13 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     @property
     def requires_mfa(self) -> bool:
         """Agents, helpers and staff must pass TOTP; citizens may opt in."""
-        return bool(
-            self.is_staff
-            or self.is_superuser
-            or self.service_roles.exists()
-            or hasattr(self, "helper")
-        )
+        return bool(self.is_staff or self.is_superuser or self.is_agent or hasattr(self, "helper"))
+
+    @cached_property
+    def is_agent(self) -> bool:
+        """Has a role in at least one service. Cached on the instance: the MFA middleware
+        and the navigation ask on every page of the same request."""
+        return self.service_roles.exists()
 
 
 class HouseholdMember(TimeStampedModel):
