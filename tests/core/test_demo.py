@@ -28,6 +28,7 @@ TODAY = FROZEN.date()
 STAFF = {
     "agent.creche@example.org",
     "agent.voirie@example.org",
+    "agent.ecoles@example.org",
     "aidant@example.org",
     "admin@example.org",
 }
@@ -59,7 +60,7 @@ def territory(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
         authority=commune,
         address=AddressFactory(street=zola, number=101, lon=4.86, lat=45.77),
     )
-    for code in ("creche", "voirie"):
+    for code in ("creche", "voirie", "education"):
         Service.objects.create(code=code, name={"fr": code}, authority=commune)
     return {"camille_address": addresses[4]}
 

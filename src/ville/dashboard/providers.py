@@ -1,5 +1,6 @@
-"""The cards the personal space shows today: household, profile completeness and
-applications. Other domains register theirs from their own apps (see registry.py)."""
+"""The cards of the personal space that belong to no other domain: household and profile
+completeness. Other domains register theirs from their own apps (see registry.py); the
+applications card lives in `ville.procedures.providers`."""
 
 from __future__ import annotations
 
@@ -164,18 +165,3 @@ def profile_completeness_card(*, user: Any, request: HttpRequest | None) -> Card
         # Missing information blocks pre-filled procedures: put this card first.
         card.urgency = URGENCY_TODO
     return card
-
-
-@card_provider(kind="applications", order=30, title=gettext_lazy("My applications"))
-def applications_card(*, user: Any, request: HttpRequest | None) -> Card:
-    # Procedures do not exist yet: say so plainly instead of showing a made-up list.
-    return Card(
-        kind="applications",
-        title=_("My applications"),
-        status="empty",
-        empty_message=_("You have no application in progress."),
-        summary=_(
-            "When you apply for a service online, your applications and their progress "
-            "will appear here."
-        ),
-    )

@@ -10,6 +10,9 @@ class ProceduresConfig(AppConfig):
     def ready(self) -> None:
         from ville.core.scheduler import register_job
 
+        # The "My applications" card of the personal space registers itself on import.
+        from ville.procedures import providers  # noqa: F401
+
         # Periodic jobs run by `ville scheduler` (dotted paths: imported when they run).
         register_job(
             "procedures.deliver_webhooks",

@@ -18,10 +18,8 @@ TOTP_DEVICE_NAME = "demo"
 CAMILLE_STREET = "Rue du Pérou"
 HELPER_ORGANISATION = "Maison de services au public — Villeurbanne"
 
-# TODO(issue 3, online procedures, its point 9 "Demo"): Jade's crèche application in
-# progress and Camille's residential parking permit expiring within 30 days (DESIGN.md,
-# demo logins) are real applications of that issue; they are deliberately not faked here.
-# Add them to `demo_load` (services.py) with the procedures' own services once they exist.
+# Jade's crèche application, Camille's parking permit ending within 30 days and the agents'
+# queues are real applications, made by `procedures.py` through the procedures' services.
 
 
 def shift_months(day: date, months: int) -> date:
@@ -120,6 +118,16 @@ AGENT_VOIRIE = Login(
     phone="04 99 00 10 02",
     service_code="voirie",
 )
+AGENT_ECOLES = Login(
+    email="agent.ecoles@example.org",
+    first_name="Nadia",
+    last_name="Benali",
+    role="agent",
+    age=Age(39, 2),
+    phone="04 99 00 10 04",
+    # The service that processes canteen, school and after-school registrations.
+    service_code="education",
+)
 HELPER = Login(
     email="aidant@example.org",
     first_name="Fatou",
@@ -137,6 +145,14 @@ ADMIN = Login(
     age=Age(42, 4),
 )
 
-LOGINS: tuple[Login, ...] = (CAMILLE, SAMI, AGENT_CRECHE, AGENT_VOIRIE, HELPER, ADMIN)
+LOGINS: tuple[Login, ...] = (
+    CAMILLE,
+    SAMI,
+    AGENT_CRECHE,
+    AGENT_VOIRIE,
+    AGENT_ECOLES,
+    HELPER,
+    ADMIN,
+)
 LOGIN_EMAILS: frozenset[str] = frozenset(login.email for login in LOGINS)
 LOGIN_ORDER: dict[str, int] = {login.email: i for i, login in enumerate(LOGINS)}

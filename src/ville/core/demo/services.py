@@ -45,6 +45,7 @@ class DemoSummary:
     citizens_created: int = 0
     citizens_total: int = 0
     households_total: int = 0
+    applications_created: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -75,6 +76,10 @@ def demo_delete() -> int:
     household_ids = {hid for hid in users.values_list("household_id", flat=True) if hid}
     with transaction.atomic():
         count = users.count()
+        # Applications protect their citizen: they go first (events, files' rows with them).
+        from ville.procedures.models import Application
+
+        Application.objects.filter(citizen__in=users).delete()
         Household.objects.filter(id__in=household_ids).delete()
         users.delete()
     return count
@@ -130,6 +135,10 @@ def demo_load(
         summary.citizens_created = _synthetic_residents_ensure(
             today=today, password_hash=password_hash
         )
+    # After the people: Camille's applications and the agents' queues (procedures.py).
+    from ville.core.demo.procedures import demo_applications_ensure
+
+    summary.applications_created = demo_applications_ensure()
     summary.citizens_total = demo_citizens().count()
     summary.households_total = (
         Household.objects.filter(adults__in=User.objects.filter(demo_users())).distinct().count()
