@@ -942,17 +942,7 @@ def application_message(
 def application_citizen_transition(
     request: HttpRequest, application_id: str, payload: TransitionIn, lang: str | None = None
 ) -> dict[str, Any]:
-    actor = _actor(request)
-    application = _application_as(actor, application_id, CITIZEN)
-    moved = application_transition(
-        actor=actor,
-        application_id=application.pk,
-        transition=payload.transition,
-        comment=payload.comment,
-        expected_lock_version=payload.expected_lock_version,
-        request=request,
-    )
-    return _state_out(moved, _lang(lang))
+    return _transition_as(request, application_id, payload, lang, role=CITIZEN)
 
 
 @applications_router.post(
@@ -968,8 +958,14 @@ def application_citizen_transition(
 def application_agent_transition(
     request: HttpRequest, application_id: str, payload: TransitionIn, lang: str | None = None
 ) -> dict[str, Any]:
+    return _transition_as(request, application_id, payload, lang, role=AGENT)
+
+
+def _transition_as(
+    request: HttpRequest, application_id: str, payload: TransitionIn, lang: str | None, *, role: str
+) -> dict[str, Any]:
     actor = _actor(request)
-    application = _application_as(actor, application_id, AGENT)
+    application = _application_as(actor, application_id, role)
     moved = application_transition(
         actor=actor,
         application_id=application.pk,
