@@ -289,7 +289,8 @@ def pks(page: Any) -> list[Any]:
 def test_queue_holds_only_the_services_submitted_applications_by_due_date(
     world: SimpleNamespace, queue: SimpleNamespace, django_assert_max_num_queries: Any
 ) -> None:
-    with django_assert_max_num_queries(2):
+    # The services (a literal list lets PostgreSQL use the queue index), a count, a page.
+    with django_assert_max_num_queries(3):
         page = selectors.agent_queue(actor=world.agent)
         rows = [(a.tracking_code, a.citizen.last_name, a.procedure.slug) for a in page]
     assert pks(page) == [a.pk for a in queue.apps]
@@ -349,3 +350,17 @@ def test_queue_pages(world: SimpleNamespace, queue: SimpleNamespace) -> None:
     assert page.paginator.count == 3
     assert pks(page) == [a.pk for a in queue.apps[:2]]
     assert pks(selectors.agent_queue(actor=world.agent, per_page=2, page=2)) == [queue.apps[2].pk]
+
+
+def test_queue_count_stops_at_the_cap(
+    world: SimpleNamespace, queue: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "QUEUE_COUNT_CAP", 2)
+    monkeypatch.setattr(selectors, "STATE_COUNT_CAP", 1)
+    page = selectors.agent_queue(actor=world.agent, per_page=2)
+    assert page.paginator.is_capped and page.paginator.count == 3
+    assert pks(page) == [a.pk for a in queue.apps[:2]]
+    assert not selectors.agent_queue(actor=world.roads_agent).paginator.is_capped
+    # Three submitted applications in one state: counted up to the cap + 1, then "more than".
+    counts = selectors.agent_queue_counts(actor=world.agent)
+    assert counts == {queue.apps[0].state: 2}

@@ -8,14 +8,16 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from ville.accounts.models import ServiceRole
 from ville.audit import events as audit
 from ville.core.errors import NotFound
 from ville.core.ratelimit import client_key, ratelimit_hit
+from ville.procedures.definitions import definition_of
 from ville.procedures.models import (
     DRAFT,
     Application,
@@ -23,6 +25,7 @@ from ville.procedures.models import (
     Attachment,
     Message,
     Procedure,
+    ProcedureVersion,
 )
 from ville.procedures.tracking import tracking_code_normalise
 from ville.vault.models import KnownAttribute
@@ -109,6 +112,31 @@ def _page(queryset: QuerySet[Any], *, page: int | str, per_page: int) -> Page:
     return Paginator(queryset, per_page).get_page(page)
 
 
+# Counting a whole service's history on every view of a queue grows with the years; past
+# these numbers the pages say "more than".
+QUEUE_COUNT_CAP = 10_000
+STATE_COUNT_CAP = 1_000
+
+
+class CappedPaginator(Paginator):
+    """A paginator that stops counting at `cap`: `count` is at most cap + 1, and
+    `is_capped` tells the page to say "more than cap"."""
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, *, cap: int) -> None:
+        super().__init__(object_list, per_page)
+        self.queryset = object_list
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        # Without order_by() PostgreSQL would walk the ordering index to count.
+        return self.queryset.order_by()[: self.cap + 1].count()
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.cap
+
+
 def applications_of(
     *,
     actor: Any,
@@ -163,11 +191,15 @@ def agent_queue(
 ) -> Page:
     """The submitted applications of the services where `actor` holds a role, the most
     urgent first (service-level due date). `query` matches the tracking code, the citizen's
-    or beneficiary's name, or any text inside the answers. One count and one page query."""
+    or beneficiary's name, or any text inside the answers. Three queries: the services,
+    a count that stops at QUEUE_COUNT_CAP, the page."""
     if not _authenticated(actor):
         raise NotFound()
+    # A literal list, not a subquery: PostgreSQL then reads the first page straight from
+    # the (service, due date) index instead of sorting the whole service.
+    service_ids = list(agent_service_ids(actor=actor).values_list("service_id", flat=True))
     applications = (
-        Application.objects.filter(service_id__in=agent_service_ids(actor=actor))
+        Application.objects.filter(service_id__in=service_ids)
         .exclude(state=DRAFT)
         .select_related("procedure", "citizen", "assigned_to")
         .defer("provenance")
@@ -191,11 +223,15 @@ def agent_queue(
                 | Q(beneficiary_name__icontains=word)
                 | Q(data__icontains=word)
             )
-        # A name can look like a code ("FERNANDE"): match either.
+        # A tracking code is the common case at the counter and on the phone: when it
+        # matches, that is the answer; otherwise (a name can look like a code, "FERNANDE")
+        # search the words.
         code = tracking_code_normalise(query)
-        applications = applications.filter(Q(tracking_code=code) | words if code else words)
+        exact = applications.filter(tracking_code=code) if code else None
+        applications = exact if exact is not None and exact.exists() else applications.filter(words)
     applications = applications.order_by(F("sla_due_at").asc(nulls_last=True), "submitted_at", "id")
-    return _page(applications, page=page, per_page=per_page)
+    per_page = max(1, min(int(per_page), MAX_PER_PAGE))
+    return CappedPaginator(applications, per_page, cap=QUEUE_COUNT_CAP).get_page(page)
 
 
 def attachment_get_for(
@@ -254,17 +290,29 @@ def agent_procedures(*, actor: Any) -> QuerySet[Procedure]:
 
 
 def agent_queue_counts(*, actor: Any) -> dict[str, int]:
-    """How many submitted applications of the actor's services are in each state."""
+    """How many submitted applications of the actor's services are in each state, each
+    count stopping just past STATE_COUNT_CAP."""
     if not _authenticated(actor):
         return {}
-    rows = (
-        Application.objects.filter(service_id__in=agent_service_ids(actor=actor))
-        .exclude(state=DRAFT)
-        .values("state")
-        .annotate(total=Count("id"))
-        .order_by()
+    service_ids = list(agent_service_ids(actor=actor).values_list("service_id", flat=True))
+    versions = ProcedureVersion.objects.filter(
+        procedure__service_id__in=service_ids, procedure__current_version_id=F("id")
     )
-    return {row["state"]: row["total"] for row in rows}
+    states = sorted(
+        {name for version in versions for name in definition_of(version).workflow["states"]}
+    )
+    # One small capped count per state (an index range each) instead of a GROUP BY over
+    # every application the services ever had.
+    counts = {}
+    for name in states:
+        total = (
+            Application.objects.filter(service_id__in=service_ids, state=name)
+            .order_by()[: STATE_COUNT_CAP + 1]
+            .count()
+        )
+        if total:
+            counts[name] = total
+    return counts
 
 
 def agent_roles_on(*, actor: Any, application: Application) -> list[str]:

@@ -41,6 +41,7 @@ from ville.procedures.forms_agent import (
 )
 from ville.procedures.models import DRAFT, Application, Procedure
 from ville.procedures.selectors import (
+    STATE_COUNT_CAP,
     agent_procedures,
     agent_queue,
     agent_queue_counts,
@@ -179,7 +180,13 @@ def queue_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "counts": [
-                {"state": state, "label": state_names.get(state, state), "total": total}
+                {
+                    "state": state,
+                    "label": state_names.get(state, state),
+                    "total": total,
+                    "capped": total > STATE_COUNT_CAP,
+                    "cap": STATE_COUNT_CAP,
+                }
                 for state, total in sorted(
                     counts.items(), key=lambda i: state_names.get(i[0], i[0])
                 )
