@@ -209,7 +209,7 @@ def test_the_patterns_catch_what_they_should() -> None:
     assert EVENT_HANDLER.search('<button onclick="x()">')
     assert not EVENT_HANDLER.search('<option value="fr">')
     assert JS_URL.search('<a href="javascript:void(0)">')
-    assert EXTERNAL_ASSET.search('<script src="https://cdn.example/x.js"></script>')
+    assert EXTERNAL_ASSET.search('<script src="https://assets.example/x.js"></script>')
     assert EXTERNAL_ASSET.search('<link rel="stylesheet" href="//fonts.example/css">')
     assert not EXTERNAL_ASSET.search('<a href="https://www.service-public.fr/">')
 
