@@ -167,40 +167,55 @@ def record_citizen_record_viewed(
 # --- procedures: applications -------------------------------------------------------------
 
 
-def _application_data(application: Any, **extra: Any) -> dict[str, Any]:
-    return {
-        "procedure": application.procedure.slug,
-        "tracking_code": application.tracking_code or "",
-        **extra,
-    }
+def _on_application(
+    action: str,
+    *,
+    request: HttpRequest | None,
+    actor: Any,
+    application: Any,
+    actor_label: str = "",
+    **extra: Any,
+) -> AuditEvent:
+    """What every application event records: who, whose application, which one."""
+    return audit_record(
+        action=action,
+        actor=actor,
+        actor_label=actor_label,
+        subject_id=application.citizen_id,
+        target_type="application",
+        target_id=str(application.pk),
+        ip=client_ip(request),
+        data={
+            "procedure": application.procedure.slug,
+            "tracking_code": application.tracking_code or "",
+            **extra,
+        },
+    )
 
 
 def record_application_started_for(
     *, request: HttpRequest | None, actor: Any, application: Any
 ) -> AuditEvent:
     """An agent started an application on a citizen's behalf (counter or phone)."""
-    return audit_record(
-        action="application_started_for",
+    return _on_application(
+        "application_started_for",
+        request=request,
         actor=actor,
-        subject_id=application.citizen_id,
-        target_type="application",
-        target_id=str(application.pk),
-        ip=client_ip(request),
-        data=_application_data(application, channel=application.channel),
+        application=application,
+        channel=application.channel,
     )
 
 
 def record_application_submitted(
     *, request: HttpRequest | None, actor: Any, application: Any
 ) -> AuditEvent:
-    return audit_record(
-        action="application_submitted",
+    return _on_application(
+        "application_submitted",
+        request=request,
         actor=actor,
-        subject_id=application.citizen_id,
-        target_type="application",
-        target_id=str(application.pk),
-        ip=client_ip(request),
-        data=_application_data(application, state=application.state, channel=application.channel),
+        application=application,
+        state=application.state,
+        channel=application.channel,
     )
 
 
@@ -213,16 +228,14 @@ def record_application_transition(
     from_state: str,
     to_state: str,
 ) -> AuditEvent:
-    return audit_record(
-        action="application_transition",
+    return _on_application(
+        "application_transition",
+        request=request,
         actor=actor,
-        subject_id=application.citizen_id,
-        target_type="application",
-        target_id=str(application.pk),
-        ip=client_ip(request),
-        data=_application_data(
-            application, transition=transition, from_state=from_state, to_state=to_state
-        ),
+        application=application,
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state,
     )
 
 
@@ -230,13 +243,14 @@ def record_application_auto_decided(
     *, application: Any, from_state: str, to_state: str
 ) -> AuditEvent:
     """The deadline passed with no decision: silence decided ("silence vaut accord")."""
-    return audit_record(
-        action="application_auto_decided",
+    return _on_application(
+        "application_auto_decided",
+        request=None,
+        actor=None,
         actor_label="system",
-        subject_id=application.citizen_id,
-        target_type="application",
-        target_id=str(application.pk),
-        data=_application_data(application, from_state=from_state, to_state=to_state),
+        application=application,
+        from_state=from_state,
+        to_state=to_state,
     )
 
 
@@ -244,30 +258,20 @@ def record_application_viewed(
     *, request: HttpRequest | None, actor: Any, application: Any
 ) -> AuditEvent:
     """An agent opened a citizen's application."""
-    return audit_record(
-        action="application_viewed",
-        actor=actor,
-        subject_id=application.citizen_id,
-        target_type="application",
-        target_id=str(application.pk),
-        ip=client_ip(request),
-        data=_application_data(application),
+    return _on_application(
+        "application_viewed", request=request, actor=actor, application=application
     )
 
 
 def record_application_assigned(
     *, request: HttpRequest | None, actor: Any, application: Any, assignee: Any
 ) -> AuditEvent:
-    return audit_record(
-        action="application_assigned",
+    return _on_application(
+        "application_assigned",
+        request=request,
         actor=actor,
-        subject_id=application.citizen_id,
-        target_type="application",
-        target_id=str(application.pk),
-        ip=client_ip(request),
-        data=_application_data(
-            application, assignee=str(assignee.pk) if assignee is not None else None
-        ),
+        application=application,
+        assignee=str(assignee.pk) if assignee is not None else None,
     )
 
 
