@@ -15,7 +15,7 @@ from django.test import Client
 
 from tests.accounts.test_permissions import _verified
 from tests.browser.conftest import assert_accessible, url_for
-from tests.procedures.test_services import draft_filled, make_world
+from tests.procedures.world import draft_filled, make_world
 from ville.procedures import services
 from ville.vault.models import KnownAttribute
 

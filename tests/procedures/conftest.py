@@ -1,17 +1,22 @@
 """Fixtures of the procedures tests: the real territory, the real definition files, and a
-family of Villeurbanne (Camille, her partner and two children at school)."""
+family of Villeurbanne (Camille, her partner and two children at school), and the small
+`world` of the services tests (see `world.py`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import time_machine
+from django.core.cache import caches
 
 from tests.factories import HouseholdFactory, HouseholdMemberFactory, UserFactory
+from tests.procedures.world import NOW, make_world
 from ville.accounts.models import HouseholdMember
 from ville.territory.models import Address, School
 from ville.territory.services import territory_load
@@ -125,3 +130,20 @@ def minimal_definition(**fields: Any) -> dict[str, Any]:
     }
     definition.update(fields)
     return definition
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings: Any, tmp_path: Any) -> Iterator[None]:
+    """Files go to a temporary folder; rate-limit counters start at zero."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    for cache in caches.all():
+        cache.clear()
+    yield
+    for cache in caches.all():
+        cache.clear()
+
+
+@pytest.fixture
+def world(db: None) -> Iterator[SimpleNamespace]:
+    with time_machine.travel(NOW, tick=False):
+        yield make_world()

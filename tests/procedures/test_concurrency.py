@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from tests.procedures import test_services as shared
-from tests.procedures.test_services import NOW, move, submitted_application
+from tests.procedures.world import NOW, move, submitted_application
 from ville.audit.services import audit_verify
 from ville.procedures import services
 from ville.procedures import workflow as wf
@@ -20,11 +19,6 @@ from ville.procedures.errors import Conflict
 from ville.procedures.models import Application, ApplicationEvent
 
 DEADLINE_PASSED = NOW.replace(year=2027)
-
-
-# The world the service tests build, shared as fixtures.
-world = shared.world
-_isolated = shared._isolated
 
 
 def final_events(application: Application) -> list[tuple[str, str]]:

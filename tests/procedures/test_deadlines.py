@@ -14,17 +14,12 @@ import time_machine
 from django.core.management import CommandError, call_command
 
 from tests.factories import ProcedureFactory, procedure_definition
-from tests.procedures import test_services as shared
-from tests.procedures.test_services import NOW, move, pdf, submitted_application
+from tests.procedures.world import NOW, move, pdf, submitted_application
 from ville.audit.models import AuditEvent
 from ville.procedures import services, tasks
 from ville.procedures.definitions import definition_checksum
 from ville.procedures.models import Application, OutboxEvent, WebhookEndpoint
 from ville.procedures.services import decisions
-
-# The world the service tests build, shared as fixtures.
-world = shared.world
-_isolated = shared._isolated
 
 pytestmark = pytest.mark.django_db
 

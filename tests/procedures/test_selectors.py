@@ -13,16 +13,11 @@ import time_machine
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 
-from tests.procedures import test_services as shared
-from tests.procedures.test_services import NOW, draft_filled, move, pdf, submitted_application
+from tests.procedures.world import NOW, draft_filled, move, pdf, submitted_application
 from ville.audit.models import AuditEvent
 from ville.core.errors import NotFound, RateLimited
 from ville.procedures import selectors, services
 from ville.procedures.models import Application
-
-# The world the service tests build, shared as fixtures.
-world = shared.world
-_isolated = shared._isolated
 
 pytestmark = pytest.mark.django_db
 

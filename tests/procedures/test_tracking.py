@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError
 
-from tests.procedures import test_services as shared
-from tests.procedures.test_services import draft_filled, submitted_application
+from tests.procedures.world import draft_filled, submitted_application
 from ville.procedures import tracking
 from ville.procedures.models import Application
 from ville.procedures.tracking import (
@@ -15,10 +14,6 @@ from ville.procedures.tracking import (
     tracking_code_normalise,
     with_new_tracking_code,
 )
-
-# The world the service tests build, shared as fixtures.
-world = shared.world
-_isolated = shared._isolated
 
 
 def test_new_codes_use_only_the_unambiguous_alphabet() -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -20,13 +19,13 @@ from django.utils import translation
 
 from tests.accounts.test_permissions import _verified
 from tests.factories import HouseholdMemberFactory, UserFactory
-from tests.procedures.test_services import (
+from tests.procedures.test_uploads import tiny_pdf
+from tests.procedures.world import (
     draft_filled,
     make_world,
     move,
     pdf,
 )
-from tests.procedures.test_uploads import tiny_pdf
 from ville.audit.models import AuditEvent
 from ville.procedures import services
 from ville.procedures.models import Application, ApplicationEvent, Attachment, Message
@@ -35,16 +34,6 @@ from ville.vault.models import KnownAttribute
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(autouse=True)
-def _isolated(settings: Any, tmp_path: Any) -> Iterator[None]:
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    for cache in caches.all():
-        cache.clear()
-    yield
-    for cache in caches.all():
-        cache.clear()
 
 
 @pytest.fixture
